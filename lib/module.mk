@@ -1,2 +1,2 @@
-# lib/: what every Plinth component shares.
-$(eval $(call pl_library,common,lib/fsutil.c lib/log.c lib/json.c lib/http.c))
+# lib/: what every Plinth component shares. Every .c here is part of the library.
+$(eval $(call pl_library,common,$(sort $(wildcard lib/*.c))))
