@@ -38,6 +38,7 @@ typedef struct {
   char *etag;
   const PlHttpOptions *opts;
   GCancellable *cancellable;
+  gint64 first_write_us;  /* monotonic time of the first body bytes, for the cap */
 } Transfer;
 
 static long
@@ -46,6 +47,30 @@ response_code (CURL *curl)
   long code = 0;
   curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
   return code;
+}
+
+/* Holds the transfer back until RECEIVED bytes fit the bandwidth cap. libcurl 7.88's
+ * own CURLOPT_MAX_RECV_SPEED_LARGE lets whole bursts through (200 KiB capped at
+ * 100 KiB/s arrived in 1 ms over loopback), so the cap is enforced here, where a
+ * sleep stops reading and TCP flow control slows the sender. FALSE when cancelled. */
+static gboolean
+throttle (Transfer *t)
+{
+  guint64 cap = t->opts ? t->opts->max_bytes_per_sec : 0;
+  if (cap == 0)
+    return TRUE;
+  gint64 now = g_get_monotonic_time ();
+  if (t->first_write_us == 0)
+    t->first_write_us = now;
+  gint64 due = t->first_write_us + (gint64) (t->received * G_USEC_PER_SEC / cap);
+  while (now < due)
+    {
+      if (g_cancellable_is_cancelled (t->cancellable))
+        return FALSE;
+      g_usleep (MIN (due - now, 100 * 1000));
+      now = g_get_monotonic_time ();
+    }
+  return TRUE;
 }
 
 static size_t
@@ -84,6 +109,8 @@ on_write (char *ptr, size_t size, size_t nmemb, void *userdata)
         }
     }
   t->received += len;
+  if (!throttle (t))
+    return 0;
   return len;
 }
 
@@ -236,6 +263,14 @@ backoff (const PlHttpOptions *o, guint n, GCancellable *cancellable, GError **er
 }
 
 static void
+append_attempts (GError **error, guint attempts)
+{
+  char *msg = g_strdup_printf ("%s (after %u attempts)", (*error)->message, attempts);
+  g_free ((*error)->message);
+  (*error)->message = msg;
+}
+
+static void
 fill_result (PlHttpResult *out, Transfer *t, long status, guint attempts, gboolean resumed)
 {
   if (!out)
@@ -276,7 +311,7 @@ pl_http_get_bytes (const char *url, const PlHttpOptions *opts, PlHttpResult *out
       if (n >= o->retries || !pl_http_error_is_transient (local_error))
         {
           if (n > 0)
-            g_prefix_error (&local_error, "after %u attempts: ", n + 1);
+            append_attempts (&local_error, n + 1);
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
@@ -344,7 +379,7 @@ pl_http_download (const char *url, int dfd, const char *path, gboolean resume,
       if (n >= o->retries || !pl_http_error_is_transient (local_error))
         {
           if (n > 0)
-            g_prefix_error (&local_error, "after %u attempts: ", n + 1);
+            append_attempts (&local_error, n + 1);
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }

@@ -1,1 +1,207 @@
-int main (void) { return 0; }
+/* plinth-build: the build host's tool. Parses arguments and calls the releases/
+ * library; each verb is one function with its options and help beside it. */
+#include "releases/compose.h"
+#include "lib/log.h"
+
+#include <json-c/json.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define EXIT_USAGE 2
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  int (*fn) (int argc, char **argv);
+} Verb;
+
+static char *
+default_cachedir (void)
+{
+  if (geteuid () == 0)
+    return g_strdup ("/var/cache/plinth-build");
+  return g_build_filename (g_get_user_cache_dir (), "plinth-build", NULL);
+}
+
+static gboolean
+parse_defines (char **defs, GHashTable *out, GError **error)
+{
+  for (char **d = defs; d && *d; d++)
+    {
+      const char *eq = strchr (*d, '=');
+      if (!eq || eq == *d)
+        return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                            "--define wants NAME=VALUE, got \"%s\"", *d), FALSE;
+      g_hash_table_replace (out, g_strndup (*d, eq - *d), g_strdup (eq + 1));
+    }
+  return TRUE;
+}
+
+static void
+print_tree_result (const PlComposeResult *r, gboolean json)
+{
+  if (json)
+    {
+      json_object *o = json_object_new_object ();
+      json_object_object_add (o, "ref", json_object_new_string (r->ref));
+      json_object_object_add (o, "commit", json_object_new_string (r->checksum));
+      json_object_object_add (o, "version", json_object_new_string (r->version));
+      json_object_object_add (o, "arch", json_object_new_string (r->arch));
+      json_object_object_add (o, "packages", json_object_new_int (r->n_packages));
+      json_object_object_add (o, "kernel", r->kernel_version
+                                               ? json_object_new_string (r->kernel_version)
+                                               : NULL);
+      json_object_object_add (o, "signed", json_object_new_boolean (r->signed_));
+      json_object_object_add (o, "gpg_key", r->gpg_key_id ? json_object_new_string (r->gpg_key_id)
+                                                          : NULL);
+      json_object_object_add (o, "sbom", json_object_new_string (r->sbom_path));
+      json_object_object_add (o, "sbom_sha256", json_object_new_string (r->sbom_sha256));
+      json_object_object_add (o, "lockfile", r->lockfile_path
+                                                 ? json_object_new_string (r->lockfile_path)
+                                                 : NULL);
+      json_object *t = json_object_new_object ();
+      json_object_object_add (t, "resolve", json_object_new_double (r->t_resolve));
+      json_object_object_add (t, "fetch", json_object_new_double (r->t_fetch));
+      json_object_object_add (t, "install", json_object_new_double (r->t_install));
+      json_object_object_add (t, "postprocess", json_object_new_double (r->t_postprocess));
+      json_object_object_add (t, "commit", json_object_new_double (r->t_commit));
+      json_object_object_add (t, "total", json_object_new_double (r->t_total));
+      json_object_object_add (o, "seconds", t);
+      printf ("%s\n", json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY
+                                                             | JSON_C_TO_STRING_NOSLASHESCAPE));
+      json_object_put (o);
+      return;
+    }
+  printf ("Composed %s (%s)\n", r->version, r->arch);
+  printf ("  ref        %s\n", r->ref);
+  printf ("  commit     %s\n", r->checksum);
+  printf ("  packages   %u\n", r->n_packages);
+  printf ("  kernel     %s\n", r->kernel_version ? r->kernel_version : "(none)");
+  if (r->signed_)
+    printf ("  signature  signed with GPG key %s\n", r->gpg_key_id);
+  else
+    printf ("  signature  unsigned\n");
+  printf ("  sbom       %s\n", r->sbom_path);
+  if (r->lockfile_path)
+    printf ("  lockfile   %s\n", r->lockfile_path);
+  printf ("  seconds    resolve %.2f, fetch %.2f, install %.2f, postprocess %.2f, "
+          "commit %.2f, total %.2f\n", r->t_resolve, r->t_fetch, r->t_install,
+          r->t_postprocess, r->t_commit, r->t_total);
+}
+
+static int
+verb_tree (int argc, char **argv)
+{
+  g_autofree char *repo = NULL, *key = NULL, *homedir = NULL, *lockfile = NULL;
+  g_autofree char *write_lockfile = NULL, *version = NULL, *cachedir = NULL;
+  g_autofree char *workdir = NULL, *sbom = NULL;
+  g_auto(GStrv) defines = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "repo", 0, 0, G_OPTION_ARG_FILENAME, &repo, "OSTree repo to commit to (created as archive if absent)", "REPO" },
+    { "gpg-sign", 0, 0, G_OPTION_ARG_STRING, &key, "Sign the commit with this GPG key", "KEYID" },
+    { "gpg-homedir", 0, 0, G_OPTION_ARG_FILENAME, &homedir, "GnuPG home directory holding the key", "DIR" },
+    { "lockfile", 0, 0, G_OPTION_ARG_FILENAME, &lockfile, "Compose exactly the packages in this lockfile", "FILE" },
+    { "write-lockfile", 0, 0, G_OPTION_ARG_FILENAME, &write_lockfile, "Record the installed packages", "FILE" },
+    { "define", 'D', 0, G_OPTION_ARG_STRING_ARRAY, &defines, "Set ${NAME} in the manifest", "NAME=VALUE" },
+    { "version", 0, 0, G_OPTION_ARG_STRING, &version, "Override the manifest's version", "VERSION" },
+    { "cachedir", 0, 0, G_OPTION_ARG_FILENAME, &cachedir, "Metadata and package cache", "DIR" },
+    { "workdir", 0, 0, G_OPTION_ARG_FILENAME, &workdir, "Where to stage the root (default /var/tmp)", "DIR" },
+    { "sbom", 0, 0, G_OPTION_ARG_FILENAME, &sbom, "Write the SBOM here (default REPO/sbom/COMMIT.spdx.json)", "FILE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("MANIFEST - compose a root from RPMs and commit it");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+      "Resolves the manifest's packages with libsolv, installs them with librpm into a\n"
+      "staging root (scriptlets run; signatures checked against each repo's key),\n"
+      "post-processes it into an immutable root, and commits it to REPO with its\n"
+      "version, arch, package list and SBOM checksum. Writes an SPDX 2.3 SBOM.\n"
+      "Runs as root. SOURCE_DATE_EPOCH, if set, fixes the commit and install times.\n"
+      "See docs/plinth-build.md and docs/manifest.md.");
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      pl_err ("%s", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc != 2 || !repo)
+    {
+      pl_err ("usage: plinth-build tree MANIFEST --repo REPO [OPTIONS] (see --help)");
+      return EXIT_USAGE;
+    }
+  if ((key == NULL) != (homedir == NULL) && homedir != NULL)
+    {
+      pl_err ("--gpg-homedir goes with --gpg-sign");
+      return EXIT_USAGE;
+    }
+  g_autoptr(GHashTable) defs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (!parse_defines (defines, defs, &error))
+    {
+      pl_err ("%s", error->message);
+      return EXIT_USAGE;
+    }
+  if (!cachedir)
+    cachedir = default_cachedir ();
+  gint64 sde = 0;
+  const char *sde_env = g_getenv ("SOURCE_DATE_EPOCH");
+  if (sde_env && !g_ascii_string_to_signed (sde_env, 10, 1, G_MAXINT64, &sde, &error))
+    {
+      pl_err ("SOURCE_DATE_EPOCH: %s", error->message);
+      return EXIT_USAGE;
+    }
+  PlComposeOptions opts = { .manifest_path = argv[1], .defines = defs, .version = version,
+                            .repo_path = repo, .gpg_key_id = key, .gpg_homedir = homedir,
+                            .lockfile = lockfile, .write_lockfile = write_lockfile,
+                            .cachedir = cachedir, .workdir = workdir, .sbom_path = sbom,
+                            .source_date_epoch = sde };
+  g_autoptr(PlComposeResult) result = NULL;
+  if (!pl_compose_tree (&opts, &result, NULL, &error))
+    {
+      pl_err ("%s", error->message);
+      return EXIT_FAILURE;
+    }
+  for (guint i = 0; result->warnings && i < result->warnings->len; i++)
+    pl_warn ("rpm: %s", (char *) result->warnings->pdata[i]);
+  print_tree_result (result, json);
+  return EXIT_SUCCESS;
+}
+
+static const Verb verbs[] = {
+  { "tree", "Compose a root from RPM repositories and commit it to an OSTree repo", verb_tree },
+  { NULL }
+};
+
+static void
+usage (FILE *f)
+{
+  fprintf (f, "Usage: plinth-build VERB [OPTIONS]\n\nVerbs:\n");
+  for (const Verb *v = verbs; v->name; v++)
+    fprintf (f, "  %-10s %s\n", v->name, v->summary);
+  fprintf (f, "\n'plinth-build VERB --help' describes a verb. Exit status: 0 success, "
+              "1 failure, 2 usage error.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_set_prgname ("plinth-build");
+  if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
+    {
+      usage (argc < 2 ? stderr : stdout);
+      return argc < 2 ? EXIT_USAGE : EXIT_SUCCESS;
+    }
+  for (const Verb *v = verbs; v->name; v++)
+    if (g_str_equal (argv[1], v->name))
+      {
+        g_autofree char *prog = g_strdup_printf ("plinth-build %s", v->name);
+        argv[1] = prog;
+        return v->fn (argc - 1, argv + 1);
+      }
+  pl_err ("unknown verb '%s'", argv[1]);
+  usage (stderr);
+  return EXIT_USAGE;
+}
