@@ -274,7 +274,11 @@ static void
 fill_result (PlHttpResult *out, Transfer *t, long status, guint attempts, gboolean resumed)
 {
   if (!out)
-    return;
+    {
+      /* nobody takes the ETag: free it, or each such call leaks it */
+      g_clear_pointer (&t->etag, g_free);
+      return;
+    }
   out->status = status;
   out->etag = g_steal_pointer (&t->etag);
   out->bytes_transferred = t->received;

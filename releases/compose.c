@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 void
 pl_compose_result_free (PlComposeResult *r)
@@ -31,6 +33,7 @@ pl_compose_result_free (PlComposeResult *r)
   g_free (r->lockfile_path);
   g_free (r->kernel_version);
   g_free (r->gpg_key_id);
+  g_free (r->workdir);
   g_clear_pointer (&r->warnings, g_ptr_array_unref);
   g_free (r);
 }
@@ -175,6 +178,25 @@ write_outputs (const PlComposeOptions *opts, const PlManifest *m, GPtrArray *pkg
   return TRUE;
 }
 
+/* Where to stage the root when the user did not say: in memory when the installed
+ * tree fits with a wide margin (creating thousands of inodes on a disk filesystem is
+ * most of an install's time), else /var/tmp. */
+static const char *
+choose_workdir (GPtrArray *pkgs)
+{
+  guint64 need = 0;
+  for (guint i = 0; i < pkgs->len; i++)
+    need += ((PlPackage *) pkgs->pdata[i])->installsize;
+  struct statvfs st;
+  if (statvfs ("/dev/shm", &st) == 0 && access ("/dev/shm", W_OK) == 0)
+    {
+      guint64 avail = (guint64) st.f_bavail * st.f_frsize;
+      if (avail > 4 * need + 512 * 1024 * 1024ULL)
+        return "/dev/shm";
+    }
+  return "/var/tmp";
+}
+
 gboolean
 pl_compose_tree (const PlComposeOptions *opts, PlComposeResult **out_result,
                  GCancellable *cancellable, GError **error)
@@ -204,7 +226,8 @@ pl_compose_tree (const PlComposeOptions *opts, PlComposeResult **out_result,
   res->t_fetch = seconds_since (t);
 
   g_auto(StagingDir) staging = { NULL };
-  g_autofree char *tmpl = g_build_filename (opts->workdir ? opts->workdir : "/var/tmp",
+  res->workdir = g_strdup (opts->workdir ? opts->workdir : choose_workdir (pkgs));
+  g_autofree char *tmpl = g_build_filename (res->workdir,
                                             "plinth-compose-XXXXXX", NULL);
   if (!g_mkdtemp_full (tmpl, 0755))
     return g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),

@@ -18,7 +18,8 @@ typedef struct {
   const char *lockfile;           /* compose exactly these packages, or NULL */
   const char *write_lockfile;     /* record what was installed, or NULL */
   const char *cachedir;           /* metadata and package cache */
-  const char *workdir;            /* where the staging root is made; NULL: /var/tmp */
+  const char *workdir;            /* where the staging root is made; NULL: /dev/shm when
+                                   * the tree fits with room to spare, else /var/tmp */
   const char *sbom_path;          /* NULL: REPO/sbom/<commit>.spdx.json */
   gint64 source_date_epoch;       /* > 0: commit and install time, for reproducibility */
 } PlComposeOptions;
@@ -36,6 +37,7 @@ typedef struct {
   gboolean signed_;
   char *gpg_key_id;
   GPtrArray *warnings;            /* what rpm warned about */
+  char *workdir;                  /* where the root was staged */
   /* seconds spent per phase, for benchmarks */
   double t_resolve, t_fetch, t_install, t_postprocess, t_commit, t_total;
 } PlComposeResult;

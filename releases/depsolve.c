@@ -126,6 +126,7 @@ package_from_solvable (Pool *pool, Id p)
   if (sum && type == REPOKEY_TYPE_SHA256)
     pkg->sha256 = g_strdup (sum);
   pkg->size = solvable_lookup_num (s, SOLVABLE_DOWNLOADSIZE, 0);
+  pkg->installsize = solvable_lookup_num (s, SOLVABLE_INSTALLSIZE, 0);
   pkg->repo_id = g_strdup (s->repo->name);
   unsigned int medianr = 0;
   pkg->location = g_strdup (solvable_get_location (s, &medianr));

@@ -17,6 +17,7 @@ typedef struct {
   char *summary;
   char *sha256;         /* hex SHA-256 of the .rpm file */
   guint64 size;         /* bytes of the .rpm file */
+  guint64 installsize;  /* bytes its files take once installed (from the metadata) */
   char *repo_id;        /* manifest repo id it was taken from */
   char *location;       /* href relative to the repo's baseurl */
   char *local_path;     /* where the verified .rpm sits in the cache, once downloaded */

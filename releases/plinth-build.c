@@ -56,6 +56,7 @@ print_tree_result (const PlComposeResult *r, gboolean json)
       json_object_object_add (o, "gpg_key", r->gpg_key_id ? json_object_new_string (r->gpg_key_id)
                                                           : NULL);
       json_object_object_add (o, "sbom", json_object_new_string (r->sbom_path));
+      json_object_object_add (o, "workdir", json_object_new_string (r->workdir));
       json_object_object_add (o, "sbom_sha256", json_object_new_string (r->sbom_sha256));
       json_object_object_add (o, "lockfile", r->lockfile_path
                                                  ? json_object_new_string (r->lockfile_path)
@@ -107,7 +108,7 @@ verb_tree (int argc, char **argv)
     { "define", 'D', 0, G_OPTION_ARG_STRING_ARRAY, &defines, "Set ${NAME} in the manifest", "NAME=VALUE" },
     { "version", 0, 0, G_OPTION_ARG_STRING, &version, "Override the manifest's version", "VERSION" },
     { "cachedir", 0, 0, G_OPTION_ARG_FILENAME, &cachedir, "Metadata and package cache", "DIR" },
-    { "workdir", 0, 0, G_OPTION_ARG_FILENAME, &workdir, "Where to stage the root (default /var/tmp)", "DIR" },
+    { "workdir", 0, 0, G_OPTION_ARG_FILENAME, &workdir, "Where to stage the root (default: /dev/shm if the tree fits with room to spare, else /var/tmp)", "DIR" },
     { "sbom", 0, 0, G_OPTION_ARG_FILENAME, &sbom, "Write the SBOM here (default REPO/sbom/COMMIT.spdx.json)", "FILE" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
     { NULL }

@@ -60,7 +60,8 @@ pl_kernel_find (int rootfd, char **out_kver, GError **error)
     {
       const char *kver = modules->pdata[i];
       g_autofree char *p = g_build_filename (MODULES_DIR, kver, "vmlinuz", NULL);
-      if (is_regular (rootfd, p) && !g_ptr_array_find_with_equal_func (kvers, kver, g_str_equal, NULL))
+      if (is_regular (rootfd, p)
+          && !g_ptr_array_find_with_equal_func (kvers, kver, g_str_equal, NULL))
         g_ptr_array_add (kvers, g_strdup (kver));
     }
   if (kvers->len > 1)

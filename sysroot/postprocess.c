@@ -227,7 +227,7 @@ pl_postprocess_check (int rootfd, const PlPostprocessOptions *opts, GError **err
   gboolean move, drop;
   g_autofree char *kver = NULL;
   return plan_etc (rootfd, &move, &drop, error) && pl_kernel_find (rootfd, &kver, error)
-         && check_links (rootfd, error);
+         && check_links (rootfd, error) && pl_tmpfiles_check_var (rootfd, error);
 }
 
 gboolean

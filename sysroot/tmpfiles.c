@@ -22,9 +22,10 @@ typedef struct {
   int rootfd;
   GHashTable *users;   /* uid -> name */
   GHashTable *groups;  /* gid -> name */
-  GHashTable *covered; /* escaped paths that other tmpfiles.d files already create */
-  GTree *lines;        /* escaped path -> line */
+  GHashTable *covered; /* paths that other tmpfiles.d files already create */
+  GTree *lines;        /* path -> line */
   GCancellable *cancellable;
+  gboolean dry_run;    /* only check that every name can be written */
 } Ctx;
 
 /* The directories the OSTree symlinks point to (rpm-ostree's integration set). */
@@ -233,9 +234,10 @@ add_line (Ctx *ctx, const char *path, char *line /* owned */)
 static gboolean
 unrepresentable (GError **error, const char *path)
 {
+  g_autofree char *printable = g_strescape (path, NULL);
   g_set_error (error, PL_POSTPROCESS_ERROR, PL_POSTPROCESS_ERROR_BAD_TREE,
                "%s: a name with control characters or surrounding blanks cannot be "
-               "written to tmpfiles.d", path);
+               "written to tmpfiles.d", printable);
   return FALSE;
 }
 
@@ -313,7 +315,7 @@ walk (Ctx *ctx, const char *dir, GError **error)
             g_autofree char *dest = NULL;
             if (edest == NULL)
               return unrepresentable (error, abs);
-            if (!move_to_factory (ctx, rel, &dest, error))
+            if (!ctx->dry_run && !move_to_factory (ctx, rel, &dest, error))
               return FALSE;
             add_line (ctx, abs, g_strdup_printf ("C %s - - - - %s", epath, edest));
             break;
@@ -363,7 +365,7 @@ pl_tmpfiles_from_var (int rootfd, GCancellable *cancellable, GError **error)
   g_autoptr(GHashTable) groups = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_autoptr(GHashTable) covered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GTree) lines = g_tree_new_full (compare_paths, NULL, g_free, g_free);
-  Ctx ctx = { rootfd, users, groups, covered, lines, cancellable };
+  Ctx ctx = { rootfd, users, groups, covered, lines, cancellable, FALSE };
 
   if (!load_ids (rootfd, "passwd", users, error) || !load_ids (rootfd, "group", groups, error)
       || !load_covered (&ctx, error))
@@ -404,4 +406,13 @@ pl_tmpfiles_from_var (int rootfd, GCancellable *cancellable, GError **error)
   if (mkdirat (rootfd, "var", 0755) < 0 && errno != EEXIST)
     return pl_sysroot_throw_errno (error, "Creating", "var");
   return TRUE;
+}
+
+gboolean
+pl_tmpfiles_check_var (int rootfd, GError **error)
+{
+  g_autoptr(GHashTable) ids = g_hash_table_new (NULL, NULL);
+  g_autoptr(GTree) lines = g_tree_new_full (compare_paths, NULL, g_free, g_free);
+  Ctx ctx = { rootfd, ids, ids, NULL, lines, NULL, TRUE };
+  return walk (&ctx, "var", error);
 }

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
  * factory, then empties /var. */
 gboolean pl_tmpfiles_from_var (int rootfd, GCancellable *cancellable, GError **error);
 
+/* Fails with PL_POSTPROCESS_ERROR_BAD_TREE, changing nothing, when something in /var
+ * could not be written as a tmpfiles.d line. */
+gboolean pl_tmpfiles_check_var (int rootfd, GError **error);
+
 /* PATH as a tmpfiles.d path field: '%' doubled (specifier syntax), and in double
  * quotes with '"' and '\' backslash-escaped when it holds anything but
  * [A-Za-z0-9/._+@:,=~^-]. NULL when a line cannot carry it (control characters). */

@@ -32,7 +32,7 @@ NPKGS=$(jq "['packages']" <<<"$out")
 SBOM=$(jq "['sbom']" <<<"$out")
 check_eq "the ref points at the new commit" "$COMMIT" "$(ostree --repo="$REPO" rev-parse "$REF")"
 check "ostree fsck passes" ostree --repo="$REPO" fsck
-check_eq "commit metadata: version" "'1.0'" "$(ostree --repo="$REPO" show --print-metadata-key=version "$COMMIT")"
+check_eq "commit metadata: version" "'2.0'" "$(ostree --repo="$REPO" show --print-metadata-key=version "$COMMIT")"
 check_eq "commit metadata: arch" "'x86_64'" "$(ostree --repo="$REPO" show --print-metadata-key=plinth.arch "$COMMIT")"
 pkglist=$(ostree --repo="$REPO" show --print-metadata-key=plinth.packages "$COMMIT")
 check "commit metadata lists the packages" grep -q "fixture-app-1.1-1.noarch" <<<"$pkglist"
@@ -53,7 +53,7 @@ done
 check "tmpfiles.d recreates /var" grep -q "^d /var/home" <<<"$(ostree --repo="$REPO" cat "$COMMIT" /usr/lib/tmpfiles.d/plinth-var.conf)"
 check "kernel at /usr/lib/modules/KVER/vmlinuz" ls_ /usr/lib/modules/6.1.0-fixture/vmlinuz
 check "initramfs at /usr/lib/modules/KVER/initramfs.img" ls_ /usr/lib/modules/6.1.0-fixture/initramfs.img
-check "os-release from the manifest" grep -q '^VERSION_ID=1.0$\|^VERSION_ID="1.0"$' <<<"$(ostree --repo="$REPO" cat "$COMMIT" /usr/lib/os-release)"
+check "os-release from the manifest" grep -q '^VERSION_ID="\{0,1\}2.0"\{0,1\}$' <<<"$(ostree --repo="$REPO" cat "$COMMIT" /usr/lib/os-release)"
 
 # owners and capabilities survive into the commit
 owned=$(ls_ /usr/share/fixture-owned/secret 2>/dev/null || ls_ -R /usr/share | grep fixture-owned | head -1)

@@ -407,7 +407,7 @@ test_tmpfiles_escape (void)
   put (t, "var/lib/bad\nname", "x", 0644);
   g_assert_false (pl_tmpfiles_from_var (t->fd, NULL, &error));
   g_assert_error (error, PL_POSTPROCESS_ERROR, PL_POSTPROCESS_ERROR_BAD_TREE);
-  g_assert_nonnull (strstr (error->message, "/var/lib/bad\nname: a name with control"));
+  g_assert_nonnull (strstr (error->message, "/var/lib/bad\\nname: a name with control"));
 }
 
 /* The real systemd-tmpfiles, pointed at the processed tree, must rebuild /var as the
@@ -879,6 +879,16 @@ test_tree_rejected_unchanged (void)
   g_assert_error (error, PL_POSTPROCESS_ERROR, PL_POSTPROCESS_ERROR_INVALID_OPTION);
   g_autofree char *after3 = snapshot (t3);
   g_assert_cmpstr (before3, ==, after3);
+  g_clear_error (&error);
+
+  g_autoptr(Tree) t5 = tree_new ();
+  make_installed_tree (t5);
+  put (t5, "var/lib/foo/bad\x01name", "x", 0644);
+  g_autofree char *before5 = snapshot (t5);
+  g_assert_false (pl_postprocess_tree (t5->fd, &default_opts, NULL, &error));
+  g_assert_error (error, PL_POSTPROCESS_ERROR, PL_POSTPROCESS_ERROR_BAD_TREE);
+  g_autofree char *after5 = snapshot (t5);
+  g_assert_cmpstr (before5, ==, after5);
   g_clear_error (&error);
 
   g_autoptr(Tree) t4 = tree_new ();
