@@ -42,17 +42,25 @@ $(B)/libplinth-$(1).a: $(patsubst %.c,$(B)/obj/%.o,$(2))
 	$$(Q)echo "  AR      $$@"; $$(AR) rcs $$@ $$^
 endef
 
-# $(call pl_program,NAME,SOURCES): build/bin/NAME, linked against every library
+# $(call pl_program,NAME,SOURCES): build/bin/NAME, linked against every library. The
+# rule itself is made after every module.mk is read (prerequisites expand at once, and
+# must see all the libraries).
 define pl_program
 PL_PROGRAMS += $(B)/bin/$(1)
-$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(2)) $$(PL_ARCHIVES)
+PL_PROGRAM_NAMES += $(1)
+PL_PROGRAM_SRCS_$(1) := $(2)
+endef
+
+define pl_program_rule
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(PL_PROGRAM_SRCS_$(1))) $(PL_ARCHIVES)
 	@mkdir -p $$(@D)
-	$$(Q)echo "  LINK    $$@"; $$(CC) $$(LDFLAGS) -o $$@ $(patsubst %.c,$(B)/obj/%.o,$(2)) -Wl,--start-group $$(PL_ARCHIVES) -Wl,--end-group $$(LDLIBS)
+	$$(Q)echo "  LINK    $$@"; $$(CC) $$(LDFLAGS) -o $$@ $(patsubst %.c,$(B)/obj/%.o,$(PL_PROGRAM_SRCS_$(1))) -Wl,--start-group $$(PL_ARCHIVES) -Wl,--end-group $$(LDLIBS)
 endef
 
 all: programs tests
 
 include $(sort $(wildcard */module.mk))
+$(foreach p,$(PL_PROGRAM_NAMES),$(eval $(call pl_program_rule,$(p))))
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
