@@ -176,42 +176,7 @@ pl_rootfs_read (int root_fd, const char *path, gsize max_size, GBytes **out, GEr
            FALSE;
   if (fd < 0)
     return throw_errno (error, "Opening", path);
-  g_autoptr(GByteArray) buf = g_byte_array_new ();
-  guint8 chunk[65536];
-  for (;;)
-    {
-      ssize_t n = read (fd, chunk, sizeof chunk);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return throw_errno (error, "Reading", path);
-      if (n == 0)
-        break;
-      g_byte_array_append (buf, chunk, n);
-      if (max_size && buf->len > max_size)
-        return g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                            "%s is larger than %" G_GSIZE_FORMAT " bytes", path, max_size),
-               FALSE;
-    }
-  *out = g_byte_array_free_to_bytes (g_steal_pointer (&buf));
-  return TRUE;
-}
-
-static gboolean
-write_all (int fd, const void *data, gsize len, const char *path, GError **error)
-{
-  const guint8 *p = data;
-  while (len > 0)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return throw_errno (error, "Writing", path);
-      p += n;
-      len -= n;
-    }
-  return TRUE;
+  return pl_fd_read_all (fd, path, max_size, out, error);
 }
 
 static char *
@@ -240,7 +205,7 @@ pl_rootfs_write (int root_fd, const char *path, const void *data, gsize len, mod
     }
   if (fd < 0)
     return throw_errno (error, "Creating a temporary file for", path);
-  gboolean ok = write_all (fd, data, len, path, error);
+  gboolean ok = pl_fd_write_all (fd, data, len, path, error);
   /* Owner before mode: chown clears setuid bits a mode may ask for */
   if (ok && (uid >= 0 || gid >= 0) && fchown (fd, uid, gid) < 0)
     ok = throw_errno (error, "Setting owner of", path);

@@ -95,8 +95,8 @@ pl_rm_rf_at (int dfd, const char *path, GCancellable *cancellable, GError **erro
   return TRUE;
 }
 
-static gboolean
-write_all (int fd, const void *data, gsize len, const char *path, GError **error)
+gboolean
+pl_fd_write_all (int fd, const void *data, gsize len, const char *path, GError **error)
 {
   const guint8 *p = data;
   while (len > 0)
@@ -130,7 +130,7 @@ pl_file_replace_at (int dfd, const char *path, const void *data, gsize len, mode
     }
   if (fd < 0)
     return throw_errno (error, "Creating temporary file for", path);
-  if (fchmod (fd, mode) < 0 || !write_all (fd, data, len, path, error) || fsync (fd) < 0)
+  if (fchmod (fd, mode) < 0 || !pl_fd_write_all (fd, data, len, path, error) || fsync (fd) < 0)
     {
       int errsv = errno;
       (void) unlinkat (dfd, tmp, 0);
@@ -152,6 +152,42 @@ pl_file_replace_at (int dfd, const char *path, const void *data, gsize len, mode
   return TRUE;
 }
 
+/* Reads FD to its end into a new array, refusing more than MAX_SIZE bytes. */
+static gboolean
+read_to_array (int fd, const char *path, gsize max_size, gsize hint, GByteArray **out,
+               GError **error)
+{
+  g_autoptr(GByteArray) buf = g_byte_array_sized_new (hint);
+  guint8 chunk[65536];
+  for (;;)
+    {
+      ssize_t n = read (fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return throw_errno (error, "Reading", path);
+      if (n == 0)
+        break;
+      g_byte_array_append (buf, chunk, n);
+      if (max_size > 0 && buf->len > max_size)
+        return g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                            "%s is larger than %" G_GSIZE_FORMAT " bytes", path, max_size),
+               FALSE;
+    }
+  *out = g_steal_pointer (&buf);
+  return TRUE;
+}
+
+gboolean
+pl_fd_read_all (int fd, const char *path, gsize max_size, GBytes **out, GError **error)
+{
+  g_autoptr(GByteArray) buf = NULL;
+  if (!read_to_array (fd, path, max_size, 4096, &buf, error))
+    return FALSE;
+  *out = g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+  return TRUE;
+}
+
 gboolean
 pl_file_read_at (int dfd, const char *path, gsize max_size, char **out_data, gsize *out_len,
                  GError **error)
@@ -166,23 +202,9 @@ pl_file_read_at (int dfd, const char *path, gsize max_size, char **out_data, gsi
     return g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
                         "%s is %" G_GUINT64_FORMAT " bytes, more than the limit of %"
                         G_GSIZE_FORMAT, path, (guint64) st.st_size, max_size), FALSE;
-  g_autoptr(GByteArray) buf = g_byte_array_sized_new (st.st_size + 1);
-  guint8 chunk[65536];
-  for (;;)
-    {
-      ssize_t n = read (fd, chunk, sizeof chunk);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return throw_errno (error, "Reading", path);
-      if (n == 0)
-        break;
-      g_byte_array_append (buf, chunk, n);
-      if (max_size > 0 && buf->len > max_size)
-        return g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                            "%s is larger than the limit of %" G_GSIZE_FORMAT, path,
-                            max_size), FALSE;
-    }
+  g_autoptr(GByteArray) buf = NULL;
+  if (!read_to_array (fd, path, max_size, st.st_size + 1, &buf, error))
+    return FALSE;
   gsize len = buf->len;
   g_byte_array_append (buf, (const guint8 *) "", 1);
   if (out_len)

@@ -35,6 +35,11 @@ gboolean pl_file_replace_at (int dfd, const char *path, const void *data, gsize 
                              mode_t mode, GError **error);
 gboolean pl_file_read_at (int dfd, const char *path, gsize max_size, char **out_data,
                           gsize *out_len, GError **error);
+/* write(2) until all of DATA is written; PATH names the file in errors. */
+gboolean pl_fd_write_all (int fd, const void *data, gsize len, const char *path, GError **error);
+/* Reads FD to its end; more than MAX_SIZE bytes (0: no limit) is an error. */
+gboolean pl_fd_read_all (int fd, const char *path, gsize max_size, GBytes **out,
+                         GError **error);
 gboolean pl_file_sha256_at (int dfd, const char *path, char **out_hex, guint64 *out_size,
                             GCancellable *cancellable, GError **error);
 gboolean pl_file_copy_at (int src_dfd, const char *src, int dest_dfd, const char *dest,
