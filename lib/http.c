@@ -185,6 +185,8 @@ attempt (const char *url, Transfer *t, GError **error)
     curl_easy_setopt (curl, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t) o->max_bytes_per_sec);
   if (o->proxy)
     curl_easy_setopt (curl, CURLOPT_PROXY, o->proxy);
+  if (o->ca_file)
+    curl_easy_setopt (curl, CURLOPT_CAINFO, o->ca_file);
   if (t->offset > 0)
     curl_easy_setopt (curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t) t->offset);
   if (o->if_none_match)
@@ -212,6 +214,10 @@ attempt (const char *url, Transfer *t, GError **error)
     return g_set_error (error, G_IO_ERROR, g_io_error_from_errno (t->write_errno),
                         "%s: writing the download: %s", url, g_strerror (t->write_errno)),
            FALSE;
+  if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE
+      || rc == CURLE_SSL_CERTPROBLEM)
+    return g_set_error (error, PL_HTTP_ERROR, PL_HTTP_ERROR_TLS, "%s: %s", url,
+                        *errbuf ? errbuf : curl_easy_strerror (rc)), FALSE;
   if (rc == CURLE_FILE_COULDNT_READ_FILE)
     return g_set_error (error, PL_HTTP_ERROR, PL_HTTP_ERROR_NOT_FOUND, "%s: not found", url),
            FALSE;

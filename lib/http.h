@@ -18,6 +18,7 @@ typedef enum {
   PL_HTTP_ERROR_NOT_MODIFIED,  /* 304 for a conditional request */
   PL_HTTP_ERROR_TOO_LARGE,     /* more bytes than the caller allowed */
   PL_HTTP_ERROR_CANCELLED,
+  PL_HTTP_ERROR_TLS,           /* the server's certificate is not trusted (not retried) */
 } PlHttpError;
 
 typedef void (*PlHttpProgressFunc) (guint64 done, guint64 total, gpointer user_data);
@@ -33,6 +34,7 @@ typedef struct {
   guint64 max_size;             /* 0: no limit */
   const char *if_none_match;    /* ETag from an earlier response */
   const char *const *headers;   /* extra "Name: value" headers, NULL-terminated */
+  const char *ca_file;          /* PEM CA bundle to trust instead of the system's, or NULL */
   PlHttpProgressFunc progress;
   gpointer progress_data;
 } PlHttpOptions;

@@ -18,6 +18,7 @@ repo_free (PlManifestRepo *r)
   g_free (r->id);
   g_free (r->baseurl);
   g_strfreev (r->gpgkeys);
+  g_free (r->sslcacert);
   g_free (r);
 }
 
@@ -93,8 +94,9 @@ static gboolean
 parse_repo (json_object *obj, const char *path, GHashTable *vars, PlManifestRepo **out,
             GError **error)
 {
-  static const char *const keys[] = { "id", "baseurl", "gpgkey", "gpgkeys", "unsigned", NULL };
-  const char *id = NULL, *baseurl = NULL, *gpgkey = NULL;
+  static const char *const keys[] = { "id", "baseurl", "gpgkey", "gpgkeys", "unsigned",
+                                      "sslcacert", NULL };
+  const char *id = NULL, *baseurl = NULL, *gpgkey = NULL, *sslcacert = NULL;
   g_auto(GStrv) gpgkeys = NULL;
   gboolean is_unsigned = FALSE;
   if (json_object_get_type (obj) != json_type_object)
@@ -105,7 +107,8 @@ parse_repo (json_object *obj, const char *path, GHashTable *vars, PlManifestRepo
       || !pl_json_get_string (obj, path, "baseurl", TRUE, &baseurl, error)
       || !pl_json_get_string (obj, path, "gpgkey", FALSE, &gpgkey, error)
       || !pl_json_get_strv (obj, path, "gpgkeys", FALSE, &gpgkeys, error)
-      || !pl_json_get_bool (obj, path, "unsigned", FALSE, &is_unsigned, error))
+      || !pl_json_get_bool (obj, path, "unsigned", FALSE, &is_unsigned, error)
+      || !pl_json_get_string (obj, path, "sslcacert", FALSE, &sslcacert, error))
     return FALSE;
   if (!valid_id (id))
     return g_set_error (error, PL_MANIFEST_ERROR, PL_MANIFEST_ERROR_INVALID,
@@ -137,12 +140,21 @@ parse_repo (json_object *obj, const char *path, GHashTable *vars, PlManifestRepo
       keylist->pdata[i] = k;
     }
   g_ptr_array_add (keylist, NULL);
+  g_autofree char *cacert = NULL;
+  if (sslcacert)
+    {
+      g_autofree char *cwhere = g_strdup_printf ("%s.sslcacert", path);
+      cacert = pl_manifest_expand (sslcacert, vars, cwhere, error);
+      if (!cacert)
+        return FALSE;
+    }
 
   PlManifestRepo *r = g_new0 (PlManifestRepo, 1);
   r->id = g_strdup (id);
   r->baseurl = g_steal_pointer (&url);
   r->gpgkeys = (char **) g_ptr_array_free (g_steal_pointer (&keylist), FALSE);
   r->is_unsigned = is_unsigned;
+  r->sslcacert = g_steal_pointer (&cacert);
   *out = r;
   return TRUE;
 }

@@ -20,6 +20,7 @@ typedef struct {
   char *baseurl;        /* variables expanded; no trailing slash */
   char **gpgkeys;       /* key URLs (file:// or https://), may be empty */
   gboolean is_unsigned; /* packages need no signature (digests are still checked) */
+  char *sslcacert;      /* CA bundle for https:// (path), or NULL for the system's */
 } PlManifestRepo;
 
 typedef struct {

@@ -68,7 +68,7 @@ fetch_one (PlPackage *pkg, const PlManifestRepo *repo, int cache_dfd, const char
     }
   g_autofree char *url = g_strconcat (repo->baseurl, "/", pkg->location, NULL);
   PlHttpOptions opts = { .retries = 3, .retry_base_ms = 200, .max_size = pkg->size,
-                         .connect_timeout_secs = 15 };
+                         .connect_timeout_secs = 15, .ca_file = repo->sslcacert };
   g_auto(PlHttpResult) res = { 0 };
   g_autoptr(GError) local_error = NULL;
   if (!pl_http_download (url, cache_dfd, name, TRUE, &opts, &res, cancellable, &local_error))

@@ -72,7 +72,7 @@ load_keyring (const PlManifestRepo *repo, GCancellable *cancellable, GError **er
   for (char **k = repo->gpgkeys; k && *k; k++)
     {
       g_autoptr(GError) local_error = NULL;
-      PlHttpOptions opts = { .retries = 2, .max_size = 1024 * 1024 };
+      PlHttpOptions opts = { .retries = 2, .max_size = 1024 * 1024, .ca_file = repo->sslcacert };
       g_autoptr(GBytes) bytes = pl_http_get_bytes (*k, &opts, NULL, cancellable, &local_error);
       if (!bytes)
         return g_set_error (error, PL_RPMINSTALL_ERROR, PL_RPMINSTALL_ERROR_KEY,

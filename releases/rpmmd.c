@@ -205,7 +205,8 @@ fetch_entry (const PlManifestRepo *repo, const PlRepomdEntry *e, const char *dir
     return g_steal_pointer (&path);
 
   g_autofree char *url = g_strconcat (repo->baseurl, "/", e->href, NULL);
-  PlHttpOptions opts = { .retries = 3, .retry_base_ms = 200, .max_size = e->size };
+  PlHttpOptions opts = { .retries = 3, .retry_base_ms = 200, .max_size = e->size,
+                         .ca_file = repo->sslcacert };
   PL_AUTOFD int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", dir,
@@ -237,7 +238,7 @@ pl_rpmmd_fetch (const PlManifestRepo *repo, const char *cachedir, GCancellable *
 
   g_autofree char *url = g_strconcat (repo->baseurl, "/repodata/repomd.xml", NULL);
   PlHttpOptions opts = { .retries = 3, .retry_base_ms = 200, .max_size = 16 * 1024 * 1024,
-                         .connect_timeout_secs = 15 };
+                         .connect_timeout_secs = 15, .ca_file = repo->sslcacert };
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GBytes) bytes = pl_http_get_bytes (url, &opts, NULL, cancellable, &local_error);
   if (!bytes)

@@ -107,3 +107,27 @@ tap_ok "compose from the fixture repo over HTTP (nginx on 127.0.0.1)"
 check_eq "same packages over HTTP as over file://" "$NPKGS" "$(jq "['packages']" <<<"$out2")"
 check "packages were fetched through nginx" grep -q "GET /repo/.*\.rpm" "$PL_TMP/nginx/logs/access.log"
 check "unsigned compose: ostree fsck passes" ostree --repo="$PL_TMP/repo-http" fsck
+
+# --- compose over HTTPS: the repo's own CA via sslcacert ---------------------------
+python3 - "$PL_TOP/releases/manifests/fixture.json" "$PL_TMP/https.json" "$PL_TLS_CA" <<'PY'
+import json, sys, os
+# the fixture manifest's packages and repo, with the repo trusting the test CA
+base = json.load(open(os.path.join(os.path.dirname(sys.argv[1]), "fixture-common.json")))
+m = dict(base, version="2.0", packages=base["packages"] + ["fixture-app"])
+m["repos"] = [dict(base["repos"][0], sslcacert=sys.argv[3])]
+json.dump(m, open(sys.argv[2], "w"))
+PY
+check "compose from the fixture repo over HTTPS with the repo's sslcacert" \
+  plinth-build tree "$PL_TMP/https.json" --repo "$PL_TMP/repo-https" --define fixture="$PL_HTTPS_URL" \
+    --cachedir "$PL_TMP/cache-https"
+python3 - "$PL_TMP/https.json" "$PL_TMP/https-noca.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+del m["repos"][0]["sslcacert"]
+json.dump(m, open(sys.argv[2], "w"))
+PY
+check_fails "HTTPS without trusting the repo's CA is refused" \
+  'Repo fixture is unreachable: https://127.0.0.1:[0-9]+/repo/repodata/repomd.xml: SSL certificate problem[^(]*$' \
+  plinth-build tree "$PL_TMP/https-noca.json" --repo "$PL_TMP/repo-https2" --define fixture="$PL_HTTPS_URL" \
+    --cachedir "$PL_TMP/cache-https2"
+check_eq "and commits nothing" "" "$(ostree --repo="$PL_TMP/repo-https2" refs 2>/dev/null)"

@@ -93,12 +93,30 @@ pl_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# pl_nginx_start ROOT: serves ROOT on 127.0.0.1:$PL_HTTP_PORT until the test exits.
+# A throwaway CA and a server certificate for 127.0.0.1, for HTTPS tests.
+_pl_make_tls() {
+  local dir=$1
+  need_cmd openssl
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=Plinth test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null \
+    || bail "openssl could not make a test CA"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj "/CN=127.0.0.1" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+    -CAcreateserial -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null \
+    || bail "openssl could not sign the test server certificate"
+}
+
+# pl_nginx_start ROOT: serves ROOT on http://127.0.0.1:$PL_HTTP_PORT and, with a test
+# CA in $PL_TLS_CA, on https://127.0.0.1:$PL_HTTPS_PORT until the test exits.
 pl_nginx_start() {
   local root=$1 dir="$PL_TMP/nginx"
   need_cmd nginx
   mkdir -p "$dir/logs" "$dir/tmp"
+  _pl_make_tls "$dir"
   PL_HTTP_PORT=$(pl_free_port)
+  PL_HTTPS_PORT=$(pl_free_port)
   cat >"$dir/nginx.conf" <<NGINX
 daemon on;
 worker_processes 1;
@@ -118,11 +136,19 @@ http {
     root $root;
     autoindex on;
   }
+  server {
+    listen 127.0.0.1:$PL_HTTPS_PORT ssl;
+    ssl_certificate $dir/server.pem;
+    ssl_certificate_key $dir/server.key;
+    root $root;
+  }
 }
 NGINX
   nginx -c "$dir/nginx.conf" -p "$dir" 2>"$dir/logs/start.log" \
     || bail "starting nginx failed: $(cat "$dir/logs/start.log")"
   at_exit "kill \$(cat '$dir/nginx.pid' 2>/dev/null) 2>/dev/null"
-  export PL_HTTP_PORT
+  export PL_HTTP_PORT PL_HTTPS_PORT
   PL_HTTP_URL="http://127.0.0.1:$PL_HTTP_PORT"
+  PL_HTTPS_URL="https://127.0.0.1:$PL_HTTPS_PORT"
+  PL_TLS_CA="$dir/ca.pem"
 }
