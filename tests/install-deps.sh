@@ -10,7 +10,7 @@ PKGS=(
   libsolvext-dev
   # tools the tests drive: real ostree, rpm, repos, HTTP server, keys
   ostree rpm createrepo-c nginx gnupg dnf libcap2-bin attr zstd dbus python3
-  busybox-static file curl cpio
+  busybox-static file curl cpio bc openssl
   # plinth-provision's Azure test builds OVF media (ISO 9660)
   genisoimage
 )
