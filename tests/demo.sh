@@ -60,4 +60,21 @@ for p in rpms[:3]:
     print("     %-22s %-10s %-18s %s" % (p["name"], p["versionInfo"], p["licenseDeclared"], p["externalRefs"][0]["referenceLocator"]))
 PY
 
-say "Done. The repo is $demo/repo; the next steps of the story (publish, update a node, boot) come with the update agent and boot work."
+say "6. Publish both releases to a static site (signed index, single-file deltas)"
+for v in "$v1" "$v2"; do
+  plinth-build publish --repo "$demo/repo" --ref "$v" --site "$demo/site" --stream stable \
+    --arch x86_64 --gpg-sign "$key" --gpg-homedir "$gnupg" >/dev/null
+done
+python3 - "$demo/site/stable/x86_64/index.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("   %s: serial %d, expires %s" % (sys.argv[1], d["serial"], d["expires"]))
+for r in d["releases"]:
+    print("     release %-4s commit %.12s  deltas: %s" % (r["version"], r["commit"],
+          ", ".join("%s (%d bytes)" % (x["path"], x["size"]) for x in r.get("deltas", [])) or "none"))
+PY
+gpg --homedir "$gnupg" --verify "$demo/site/stable/x86_64/index.json.asc" "$demo/site/stable/x86_64/index.json" 2>&1 \
+  | grep -m1 'Good signature' | sed 's/^gpg: /   index signature: /'
+echo "   the site is plain files: serve $demo/site with any web server"
+
+say "Done. Next in the story (update a node, boot, roll back) as the agent and boot work land."
