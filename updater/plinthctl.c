@@ -2,8 +2,11 @@
  * each verb is one function with its options and help beside it. Works without the
  * daemon: it reads the sysroot and the agent's state directly. See docs/plinthctl.md
  * (exit codes there). */
+#include "updater/check.h"
 #include "updater/deployments.h"
+#include "updater/fetch.h"
 #include "updater/state.h"
+#include "updater/updater-config.h"
 #include "updater/status.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXIT_USAGE 2
 #define EXIT_NO_ROLLBACK 3
@@ -21,6 +25,8 @@
 /* journal MESSAGE_IDs (stable: people search for them) */
 #define PL_MSGID_ROLLBACK "30483103719e4ea989b42e4ef8411137"
 #define PL_MSGID_STATE_RESET "cc873a9a473042808a7177049bafa1bb"
+#define PL_MSGID_UPDATE_STAGED "21ed9f6c3e634f7793ef68ee73c43009"
+#define PL_MSGID_UPDATE_REFUSED "91bc70a260df45cf9db800d2603c4aa9"
 
 typedef struct {
   const char *name;
@@ -430,6 +436,287 @@ verb_history (int argc, char **argv)
   return EXIT_SUCCESS;
 }
 
+/* ---- check, update, deploy: the update cycle ------------------------------------ */
+
+typedef enum { CYCLE_CHECK, CYCLE_UPDATE, CYCLE_DEPLOY } CycleMode;
+
+typedef struct {
+  CycleMode mode;
+  const char *version;   /* CYCLE_DEPLOY: the exact release */
+  gboolean reboot_now;   /* --now: reboot after staging, whatever the strategy */
+  gboolean json;
+} CycleArgs;
+
+static void
+progress_bar (guint64 done, guint64 total, gpointer user_data)
+{
+  gint64 *last = user_data;
+  gint64 now = g_get_monotonic_time ();
+  if (now - *last < G_USEC_PER_SEC / 10 && done != total)
+    return;
+  *last = now;
+  if (total > 0)
+    fprintf (stderr, "\rDownloading: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes (%d%%)",
+             done, total, (int) (done * 100 / total));
+  else
+    fprintf (stderr, "\rDownloading: %" G_GUINT64_FORMAT " bytes", done);
+  if (total > 0 && done >= total)
+    fputc ('\n', stderr);
+}
+
+/* The deployment an update starts from: the booted one, else the next boot. */
+static const PlDeployment *
+node_current (Node *n)
+{
+  for (guint i = 0; i < n->list->len; i++)
+    if (((PlDeployment *) n->list->pdata[i])->booted)
+      return n->list->pdata[i];
+  return node_next_boot (n);
+}
+
+static json_object *
+release_json (const char *version, const char *commit)
+{
+  if (!commit)
+    return NULL;
+  json_object *o = json_object_new_object ();
+  json_object_object_add (o, "version", version ? json_object_new_string (version) : NULL);
+  json_object_object_add (o, "commit", json_object_new_string (commit));
+  return o;
+}
+
+static int
+run_reboot (const PlUpdaterConfig *config)
+{
+  const char *argv[] = { "/bin/sh", "-c", config->reboot_command, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+                     NULL, NULL, &status, &error)
+      || !g_spawn_check_wait_status (status, &error))
+    return pl_err ("Staged, but the reboot command \"%s\" failed: %s", config->reboot_command,
+                   error->message), EXIT_FAILURE;
+  return EXIT_SUCCESS;
+}
+
+/* libostree g_print()s chatter ("Freed objects: ...") while deploying; stdout is kept
+ * for what the verb prints (--json must stay parseable). Set after option parsing, so
+ * --help still goes to stdout. */
+static void
+print_to_stderr (const char *s)
+{
+  fputs (s, stderr);
+}
+
+static int
+run_cycle (const CycleArgs *a)
+{
+  g_set_print_handler (print_to_stderr);
+  g_auto(Node) n = { .root_dfd = -1 };
+  g_autoptr(GError) error = NULL;
+  if (!node_open (&n, &error))
+    return pl_err ("%s", error->message), EXIT_FAILURE;
+  g_autoptr(PlUpdaterConfig) config = pl_updater_config_load (sysroot_path (), &error);
+  if (!config)
+    return pl_err ("%s", error->message), EXIT_FAILURE;
+  for (char **w = config->warnings; w && *w; w++)
+    pl_warn ("%s", *w);
+  g_autoptr(PlState) state = load_state_for_change (&n, &error);
+  if (!state)
+    return pl_err ("%s", error->message), EXIT_FAILURE;
+  const PlDeployment *cur = node_current (&n);
+  if (!cur)
+    return pl_err ("No deployment of OS \"%s\" to update from", n.osname), EXIT_FAILURE;
+  g_autofree char *cur_commit = g_strdup (cur->commit);
+  g_autofree char *cur_version = g_strdup (cur->version);
+  OstreeRepo *repo = ostree_sysroot_repo (pl_deployments_get_sysroot (n.deployments));
+  g_autofree char *arch = pl_check_detect_arch (config, repo, cur_commit);
+  double wariness = 0.0;
+  if (!a->version && !pl_check_wariness (config, n.root_dfd, &wariness, &error))
+    return pl_err ("%s", error->message), EXIT_FAILURE;
+
+  gint64 last_progress = 0;
+  PlHttpOptions http = {
+    .proxy = config->proxy, .max_bytes_per_sec = config->max_bytes_per_sec,
+    .retries = config->retries, .ca_file = config->ca_file,
+    .progress = (!a->json && isatty (STDERR_FILENO)) ? progress_bar : NULL,
+    .progress_data = &last_progress,
+  };
+  gint64 now = now_seconds ();
+  PlCheckRequest req = {
+    .config = config, .arch = arch, .root_dfd = n.root_dfd, .current_commit = cur_commit,
+    .current_version = cur_version, .state = state, .version = a->version,
+    .wariness = wariness, .now = now, .http = &http,
+  };
+  /* A refusal changes nothing: no state, no cache, no repo, no deployment. */
+  g_autoptr(PlCheckResult) r = pl_check_run (&req, NULL, &error);
+  if (!r)
+    return pl_log_event (PL_LOG_ERROR, PL_MSGID_UPDATE_REFUSED, "%s", error->message),
+           EXIT_FAILURE;
+
+  const PlRelease *target = r->target;
+  gboolean present = FALSE;
+  if (target)
+    (void) ostree_repo_has_object (repo, OSTREE_OBJECT_TYPE_COMMIT, target->commit, &present,
+                                   NULL, NULL);
+  PlFetchResult fetched = { .method = !target ? PL_FETCH_METHOD_INVALID
+                                      : present ? PL_FETCH_METHOD_PRESENT
+                                      : r->delta ? PL_FETCH_METHOD_DELTA : PL_FETCH_METHOD_PULL };
+  gboolean staged = FALSE;
+  if (target && a->mode != CYCLE_CHECK)
+    {
+      PlFetchRequest freq = {
+        .base_url = config->base_url, .stream = config->stream, .arch = arch,
+        .key_dirs = (const char *const *) config->key_dirs, .http = &http,
+        .network_retries = config->retries, .root_dfd = n.root_dfd, .repo = repo,
+      };
+      if (!pl_fetch_release (&freq, target, r->delta, &fetched, NULL, &error))
+        return pl_log_event (PL_LOG_ERROR, PL_MSGID_UPDATE_REFUSED, "Release %s: %s",
+                             target->version, error->message), EXIT_FAILURE;
+      g_autoptr(PlDeployment) d = NULL;
+      if (!pl_deployments_deploy_commit (n.deployments, n.osname, target->commit, TRUE, &d,
+                                         NULL, &error))
+        return pl_err ("Deploying release %s: %s", target->version, error->message),
+               EXIT_FAILURE;
+      node_reload (&n);
+      staged = TRUE;
+      pl_state_add_history (state, now, a->mode == CYCLE_DEPLOY ? PL_HISTORY_KIND_DEPLOY
+                                                                : PL_HISTORY_KIND_UPDATE,
+                            cur_version, cur_commit, target->version, target->commit,
+                            pl_fetch_method_to_string (fetched.method));
+      pl_state_set_staged (state, target->version, target->commit, now);
+    }
+
+  if (!pl_check_accept (r, state, n.root_dfd, &error))
+    pl_warn ("Keeping the verified release index: %s", error->message);
+  g_clear_error (&error);
+  g_autofree char *result = g_strdup_printf ("%s: %s", pl_check_result_kind (r), r->summary);
+  pl_state_set_last_check (state, now, result);
+  forget_vanished_staged (&n, state);
+  gboolean saved = pl_state_save_at (state, n.root_dfd, &error);
+  if (!saved)
+    pl_err ("Recording the update state failed: %s", error->message);
+  PlStatus st;
+  status_init (&st, &n, state, NULL);
+  st.policy_kind = pl_check_result_kind (r);
+  st.policy_reason = r->summary;
+  publish_status (&n, &st);
+
+  gboolean reboot = staged && (a->reboot_now || config->strategy == PL_UPDATE_STRATEGY_IMMEDIATE);
+  gboolean know_bytes = fetched.method == PL_FETCH_METHOD_DELTA || fetched.method == PL_FETCH_METHOD_PRESENT;
+  guint64 bytes = a->mode == CYCLE_CHECK || !staged
+                      ? (fetched.method == PL_FETCH_METHOD_DELTA ? r->delta->size : 0)
+                      : fetched.bytes;
+  if (a->json)
+    {
+      g_autoptr(json_object) o = json_object_new_object ();
+      json_object_object_add (o, "decision", json_object_new_string (pl_check_result_kind (r)));
+      json_object_object_add (o, "reason", json_object_new_string (r->summary));
+      json_object_object_add (o, "index_serial", json_object_new_int64 ((gint64) r->index->serial));
+      json_object_object_add (o, "index_not_modified", json_object_new_boolean (r->not_modified));
+      json_object_object_add (o, "current", release_json (cur_version, cur_commit));
+      json_object_object_add (o, "target", target ? release_json (target->version, target->commit) : NULL);
+      json_object_object_add (o, "method", json_object_new_string (
+          target ? pl_fetch_method_to_string (fetched.method) : "none"));
+      json_object_object_add (o, "download_bytes", target && (know_bytes || staged)
+                                  ? json_object_new_int64 ((gint64) bytes) : NULL);
+      json_object_object_add (o, "resumed", json_object_new_boolean (fetched.resumed));
+      json_object_object_add (o, "staged", json_object_new_boolean (staged));
+      json_object_object_add (o, "reboot", json_object_new_boolean (reboot));
+      print_json (o);
+    }
+  else if (!target)
+    printf ("No update: %s\n", r->summary);
+  else if (!staged)
+    {
+      printf ("Would take release %s (%s) from %s: %s\n", target->version, target->commit,
+              cur_version ? cur_version : "(no version)", r->summary);
+      if (fetched.method == PL_FETCH_METHOD_PULL)
+        printf ("Download: an object pull from %s/repo (size not known in advance)\n",
+                config->base_url);
+      else
+        printf ("Download: %" G_GUINT64_FORMAT " bytes (%s)\n", bytes,
+                fetched.method == PL_FETCH_METHOD_DELTA ? "static delta" : "already present");
+    }
+  if (staged)
+    pl_log_event (PL_LOG_NOTICE, PL_MSGID_UPDATE_STAGED,
+                  "%s release %s (%s) as the next boot (%s, %" G_GUINT64_FORMAT " bytes%s)",
+                  a->mode == CYCLE_DEPLOY ? "Deployed" : "Staged", target->version,
+                  target->commit, pl_fetch_method_to_string (fetched.method), fetched.bytes,
+                  fetched.resumed ? ", resumed" : "");
+  if (!saved)
+    return EXIT_FAILURE;
+  if (reboot)
+    return run_reboot (config);
+  return EXIT_SUCCESS;
+}
+
+static int
+verb_check (int argc, char **argv)
+{
+  CycleArgs a = { .mode = CYCLE_CHECK };
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &a.json, "Print the decision as JSON", NULL },
+    { NULL }
+  };
+  if (!parse_options ("- say what would be taken now and how much it would download",
+                      "Fetches and verifies the release index, runs the rollout policy and\n"
+                      "prints the release this node would take now and the bytes to download.",
+                      "Records the accepted index serial and the decision; changes no\n"
+                      "deployment. A refused index (signature, serial, expiry, stream, arch)\n"
+                      "changes nothing and exits 1. See docs/plinthctl.md.",
+                      entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 1)
+    return pl_err ("usage: plinthctl check [--json]"), EXIT_USAGE;
+  return run_cycle (&a);
+}
+
+static int
+verb_update (int argc, char **argv)
+{
+  CycleArgs a = { .mode = CYCLE_UPDATE };
+  GOptionEntry entries[] = {
+    { "now", 0, 0, G_OPTION_ARG_NONE, &a.reboot_now, "Reboot into the update once staged", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &a.json, "Print the result as JSON", NULL },
+    { NULL }
+  };
+  if (!parse_options ("- fetch, verify and stage the release the policy picks",
+                      "Checks (as 'check'), then fetches the release (a static delta from the\n"
+                      "current commit when the index has one, else a GPG-verified pull),\n"
+                      "verifies it and stages it as the next boot, keeping the current\n"
+                      "deployment as the fallback.",
+                      "Then the strategy applies: 'immediate' runs the reboot command;\n"
+                      "'manual' and 'off' wait. --now reboots whatever the strategy.",
+                      entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 1)
+    return pl_err ("usage: plinthctl update [--now] [--json]"), EXIT_USAGE;
+  return run_cycle (&a);
+}
+
+static int
+verb_deploy (int argc, char **argv)
+{
+  CycleArgs a = { .mode = CYCLE_DEPLOY };
+  GOptionEntry entries[] = {
+    { "now", 0, 0, G_OPTION_ARG_NONE, &a.reboot_now, "Reboot into it once staged", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &a.json, "Print the result as JSON", NULL },
+    { NULL }
+  };
+  if (!parse_options ("VERSION - fetch, verify and stage an exact release",
+                      "Like 'update', but takes release VERSION of the index whatever the\n"
+                      "rollout policy says, older releases included (a downgrade is the\n"
+                      "admin's choice) and releases that failed here.",
+                      "The index and the release are verified exactly as for 'update'.",
+                      entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    return pl_err ("usage: plinthctl deploy [--now] [--json] VERSION"), EXIT_USAGE;
+  a.version = argv[1];
+  return run_cycle (&a);
+}
+
 /* Test hook (PLINTH_DEBUG=deploy): deploys a commit already in the sysroot's repo, the
  * step the agent takes after fetching, so the integration tests can drive it. */
 static int
@@ -477,6 +764,9 @@ static const Verb verbs[] = {
   { "status", "Show the deployments and the update state", verb_status, FALSE },
   { "rollback", "Make the other deployment the next boot", verb_rollback, FALSE },
   { "history", "Show updates and rollbacks, newest first", verb_history, FALSE },
+  { "check", "Say what would be taken now and how much it would download", verb_check, FALSE },
+  { "update", "Fetch, verify and stage the release the policy picks", verb_update, FALSE },
+  { "deploy", "Fetch, verify and stage an exact release (downgrades too)", verb_deploy, FALSE },
   { "debug-deploy", "Deploy a commit from the sysroot's repo (test hook)", verb_debug_deploy, TRUE },
   { NULL }
 };
