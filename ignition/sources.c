@@ -125,9 +125,8 @@ pl_sources_imds_user_data (const PlSourceOptions *o, GCancellable *cancellable, 
         return NULL;
       last_start = g_get_monotonic_time ();
       g_clear_error (&last);
-      PlHttpResult res = { 0 };
+      g_auto(PlHttpResult) res = { 0 };
       g_autoptr(GBytes) body = pl_http_get_bytes (url, &h, &res, cancellable, &last);
-      pl_http_result_clear (&res);
       if (body)
         {
           gsize len;
@@ -142,13 +141,9 @@ pl_sources_imds_user_data (const PlSourceOptions *o, GCancellable *cancellable, 
           guchar *raw = *text ? g_base64_decode (text, &n_out) : g_malloc0 (1);
           return g_bytes_new_take (raw, n_out);
         }
-      long status = 0;
-      const char *m = strstr (last->message, "HTTP ");
-      if (m)
-        status = strtol (m + 5, NULL, 10);
       gboolean retry = g_error_matches (last, PL_HTTP_ERROR, PL_HTTP_ERROR_NETWORK)
                        || g_error_matches (last, PL_HTTP_ERROR, PL_HTTP_ERROR_NOT_FOUND)
-                       || is_retryable_status (status);
+                       || is_retryable_status (res.status);
       if (!retry)
         break;
     }

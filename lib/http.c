@@ -39,6 +39,8 @@ typedef struct {
   const PlHttpOptions *opts;
   GCancellable *cancellable;
   gint64 first_write_us;  /* monotonic time of the first body bytes, for the cap */
+  long status;            /* HTTP status of the attempt (0: none, or file://) */
+  CURLcode rc;            /* what libcurl said of the attempt */
 } Transfer;
 
 static long
@@ -202,6 +204,8 @@ attempt (const char *url, Transfer *t, GError **error)
   CURLcode rc = curl_easy_perform (curl);
   long code = response_code (curl);
   t->curl = NULL;
+  t->rc = rc;
+  t->status = code;
 
   if (g_cancellable_is_cancelled (t->cancellable))
     return g_set_error (error, PL_HTTP_ERROR, PL_HTTP_ERROR_CANCELLED, "%s: cancelled", url),
@@ -237,18 +241,15 @@ attempt (const char *url, Transfer *t, GError **error)
 }
 
 gboolean
-pl_http_error_is_transient (const GError *error)
+pl_http_error_is_transient (const GError *error, long status)
 {
   if (error == NULL || error->domain != PL_HTTP_ERROR)
     return FALSE;
   if (error->code == PL_HTTP_ERROR_NETWORK)
     return TRUE;
-  if (error->code != PL_HTTP_ERROR_SERVER)
-    return FALSE;
-  /* The status is in the message; 408, 429 and 5xx are worth another try */
-  const char *s = strstr (error->message, "HTTP ");
-  int code = s ? atoi (s + 5) : 0;
-  return code == 408 || code == 429 || code >= 500;
+  /* 408, 429 and 5xx are worth another try */
+  return error->code == PL_HTTP_ERROR_SERVER
+         && (status == 408 || status == 429 || status >= 500);
 }
 
 /* Sleeps before retry N (0-based): base * 2^n, plus up to 50% jitter, capped at 60 s,
@@ -277,7 +278,7 @@ append_attempts (GError **error, guint attempts)
 }
 
 static void
-fill_result (PlHttpResult *out, Transfer *t, long status, guint attempts, gboolean resumed)
+fill_result (PlHttpResult *out, Transfer *t, guint attempts, gboolean resumed)
 {
   if (!out)
     {
@@ -285,7 +286,7 @@ fill_result (PlHttpResult *out, Transfer *t, long status, guint attempts, gboole
       g_clear_pointer (&t->etag, g_free);
       return;
     }
-  out->status = status;
+  out->status = t->status;
   out->etag = g_steal_pointer (&t->etag);
   out->bytes_transferred = t->received;
   out->attempts = attempts;
@@ -314,17 +315,18 @@ pl_http_get_bytes (const char *url, const PlHttpOptions *opts, PlHttpResult *out
       gboolean ok = attempt (url, &t, &local_error);
       if (ok)
         {
-          fill_result (out_result, &t, 200, n + 1, FALSE);
+          fill_result (out_result, &t, n + 1, FALSE);
           return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
         }
-      g_free (t.etag);
-      if (n >= o->retries || !pl_http_error_is_transient (local_error))
+      if (n >= o->retries || !pl_http_error_is_transient (local_error, t.status))
         {
+          fill_result (out_result, &t, n + 1, FALSE);
           if (n > 0)
             append_attempts (&local_error, n + 1);
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
+      g_free (t.etag);
       if (!backoff (o, n, cancellable, error))
         return NULL;
     }
@@ -367,32 +369,33 @@ pl_http_download (const char *url, int dfd, const char *path, gboolean resume,
       if (ok)
         {
           t.received = total_received;
-          fill_result (out_result, &t, 200, n + 1, resumed);
+          fill_result (out_result, &t, n + 1, resumed);
           if (renameat (dfd, part, dfd, path) < 0)
             return g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
                                 "Renaming %s: %s", part, g_strerror (errno)), FALSE;
           return TRUE;
         }
-      g_free (t.etag);
       /* A server that cannot continue our partial file (416, or no range support):
        * start that file over rather than fail. */
-      gboolean range_refused = offset > 0 && local_error->domain == PL_HTTP_ERROR
-                               && (strstr (local_error->message, "HTTP 416") != NULL
-                                   || strstr (local_error->message, "byte ranges") != NULL);
+      gboolean range_refused = offset > 0 && (t.status == 416 || t.rc == CURLE_RANGE_ERROR);
       if (range_refused && n < o->retries + 1)
         {
+          g_free (t.etag);
           if (ftruncate (fd, 0) < 0)
             return g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s",
                                 part, g_strerror (errno)), FALSE;
           continue;
         }
-      if (n >= o->retries || !pl_http_error_is_transient (local_error))
+      if (n >= o->retries || !pl_http_error_is_transient (local_error, t.status))
         {
+          t.received = total_received;
+          fill_result (out_result, &t, n + 1, resumed);
           if (n > 0)
             append_attempts (&local_error, n + 1);
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
+      g_free (t.etag);
       if (!backoff (o, n, cancellable, error))
         return FALSE;
     }

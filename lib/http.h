@@ -39,8 +39,10 @@ typedef struct {
   gpointer progress_data;
 } PlHttpOptions;
 
+/* What a call did. Filled on success, and on failure for the last attempt (status,
+ * attempts), so callers decide on the status itself rather than on a message. */
 typedef struct {
-  long status;              /* HTTP status (0 for file://) */
+  long status;              /* HTTP status (0 for file:// or no answer) */
   char *etag;               /* ETag of the response, if any */
   guint64 bytes_transferred;/* bytes received in this call (excluding resumed part) */
   guint attempts;           /* how many requests were made */
@@ -63,7 +65,8 @@ gboolean pl_http_download (const char *url, int dfd, const char *path, gboolean 
                            const PlHttpOptions *opts, PlHttpResult *out_result,
                            GCancellable *cancellable, GError **error);
 
-/* Whether an error is worth retrying (network faults, 408/429/5xx). */
-gboolean pl_http_error_is_transient (const GError *error);
+/* Whether an error is worth retrying: network faults, and 408/429/5xx (STATUS, from
+ * PlHttpResult). */
+gboolean pl_http_error_is_transient (const GError *error, long status);
 
 G_END_DECLS

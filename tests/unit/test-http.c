@@ -295,12 +295,15 @@ test_retries_exhausted (void)
   PlHttpOptions o = base_opts ();
   o.retries = 2;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) got = pl_http_get_bytes (u, &o, NULL, NULL, &error);
+  g_auto(PlHttpResult) res = { 0 };
+  g_autoptr(GBytes) got = pl_http_get_bytes (u, &o, &res, NULL, &error);
   g_assert_null (got);
   g_assert_error (error, PL_HTTP_ERROR, PL_HTTP_ERROR_SERVER);
+  g_assert_cmpint (res.status, ==, 503);
+  g_assert_cmpuint (res.attempts, ==, 3);
   g_assert_nonnull (strstr (error->message, "after 3 attempts"));
   g_assert_nonnull (strstr (error->message, "HTTP 503"));
-  g_assert_true (pl_http_error_is_transient (error));
+  g_assert_true (pl_http_error_is_transient (error, res.status));
   g_assert_cmpuint (n_requests (s), ==, 3);
 }
 
@@ -318,10 +321,12 @@ test_not_found_not_retried (void)
   PlHttpOptions o = base_opts ();
   o.retries = 3;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) got = pl_http_get_bytes (u, &o, NULL, NULL, &error);
+  g_auto(PlHttpResult) res = { 0 };
+  g_autoptr(GBytes) got = pl_http_get_bytes (u, &o, &res, NULL, &error);
   g_assert_null (got);
   g_assert_error (error, PL_HTTP_ERROR, PL_HTTP_ERROR_NOT_FOUND);
-  g_assert_false (pl_http_error_is_transient (error));
+  g_assert_cmpint (res.status, ==, 404);
+  g_assert_false (pl_http_error_is_transient (error, res.status));
   g_assert_cmpuint (n_requests (s), ==, 1);
 
   /* a download of a missing file leaves no file behind under the final name */
