@@ -256,6 +256,15 @@ pl_file_copy_at (int src_dfd, const char *src, int dest_dfd, const char *dest, G
   return pl_file_replace_at (dest_dfd, dest, data, len, st.st_mode & 07777, error);
 }
 
+gboolean
+pl_sha256_hex_valid (const char *s)
+{
+  gsize n = 0;
+  for (; s && (g_ascii_isdigit (s[n]) || (s[n] >= 'a' && s[n] <= 'f')); n++)
+    ;
+  return s && n == 64 && s[n] == '\0';
+}
+
 char *
 pl_sha256_hex (const void *data, gsize len)
 {

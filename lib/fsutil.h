@@ -47,5 +47,8 @@ gboolean pl_file_copy_at (int src_dfd, const char *src, int dest_dfd, const char
 
 /* Lower-case hex SHA-256 of a byte buffer. */
 char *pl_sha256_hex (const void *data, gsize len);
+/* Whether S is a SHA-256 (or OSTree checksum) as Plinth writes them: 64 lower-case hex
+ * digits. NULL is not. */
+gboolean pl_sha256_hex_valid (const char *s);
 
 G_END_DECLS

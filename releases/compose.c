@@ -11,6 +11,7 @@
 #include "releases/rpminstall.h"
 #include "releases/rpmmd.h"
 #include "releases/sbom.h"
+#include "sysroot/kernel.h"
 #include "sysroot/postprocess.h"
 #include "lib/fsutil.h"
 
@@ -110,23 +111,6 @@ build_metadata (const PlManifest *m, GPtrArray *pkgs, const char *sbom_sha256,
   return g_variant_ref_sink (g_variant_builder_end (b));
 }
 
-/* The kernel version under usr/lib/modules with a vmlinuz, if any. */
-static char *
-find_kernel (int rootfd)
-{
-  g_autoptr(GDir) dir = NULL;
-  g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d/usr/lib/modules", rootfd);
-  dir = g_dir_open (path, 0, NULL);
-  const char *name;
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      g_autofree char *vmlinuz = g_strdup_printf ("usr/lib/modules/%s/vmlinuz", name);
-      if (faccessat (rootfd, vmlinuz, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-        return g_strdup (name);
-    }
-  return NULL;
-}
-
 static gboolean
 install_and_postprocess (const PlManifest *m, const PlComposeOptions *opts, GPtrArray *pkgs,
                          const char *root, PlComposeResult *res, GCancellable *cancellable,
@@ -148,7 +132,8 @@ install_and_postprocess (const PlManifest *m, const PlComposeOptions *opts, GPtr
                                  .variant_id = m->variant_id };
   if (!pl_postprocess_tree (rootfd, &popts, cancellable, error))
     return g_prefix_error (error, "Post-processing the tree: "), FALSE;
-  res->kernel_version = find_kernel (rootfd);
+  if (!pl_kernel_find (rootfd, &res->kernel_version, error))
+    return FALSE;
   res->t_postprocess = seconds_since (t);
   return TRUE;
 }

@@ -3,6 +3,7 @@
  * the structs (values and cross-field rules) that pl_index_validate() shares, so an
  * index built in memory by the publisher obeys exactly the rules a node enforces. */
 #include "releases/index.h"
+#include "lib/fsutil.h"
 #include "lib/json.h"
 
 #include <math.h>
@@ -202,17 +203,6 @@ invalid (GError **error, const char *path, const char *fmt, ...)
   return FALSE;
 }
 
-static gboolean
-is_hex64 (const char *s)
-{
-  if (s == NULL || strlen (s) != 64)
-    return FALSE;
-  for (const char *p = s; *p; p++)
-    if (!g_ascii_isdigit (*p) && !(*p >= 'a' && *p <= 'f'))
-      return FALSE;
-  return TRUE;
-}
-
 /* Names used in URLs and file names: stream, arch, sysext name. */
 static gboolean
 is_name (const char *s)
@@ -268,7 +258,7 @@ check_file_ref (const char *path, const char *file_path, const char *sha256, GEr
   const char *problem = path_problem (file_path);
   if (problem)
     return invalid (error, path, "path \"%s\" %s", file_path ? file_path : "", problem);
-  if (!is_hex64 (sha256))
+  if (!pl_sha256_hex_valid (sha256))
     return invalid (error, path, "sha256 must be 64 lower-case hex digits");
   return TRUE;
 }
@@ -288,7 +278,7 @@ validate_release (PlRelease *r, const char *path, GError **error)
                     "version \"%s\" must start with a letter or digit and use only "
                     "letters, digits and ._+~^- (at most 128)",
                     r->version ? r->version : "");
-  if (!is_hex64 (r->commit))
+  if (!pl_sha256_hex_valid (r->commit))
     return invalid (error, path, "commit must be 64 lower-case hex digits");
   if (!time_ok (r->timestamp))
     return invalid (error, path, "timestamp is not between 1970 and 9999");
@@ -310,7 +300,7 @@ validate_release (PlRelease *r, const char *path, GError **error)
     {
       PlDelta *d = r->deltas->pdata[i];
       g_autofree char *dp = g_strdup_printf ("%s.deltas[%u]", path, i);
-      if (!is_hex64 (d->from))
+      if (!pl_sha256_hex_valid (d->from))
         return invalid (error, dp, "from must be 64 lower-case hex digits");
       if (strcmp (d->from, r->commit) == 0)
         return invalid (error, dp, "from is the release's own commit");

@@ -78,11 +78,7 @@ check_arch (const char *path, const char *value, GError **error)
 static gboolean
 check_sha256 (const char *path, const char *value, GError **error)
 {
-  gsize n = 0;
-  for (const char *p = value; *p; p++, n++)
-    if (!g_ascii_isdigit (*p) && !(*p >= 'a' && *p <= 'f'))
-      break;
-  if (n != 64 || value[n] != '\0')
+  if (!pl_sha256_hex_valid (value))
     return invalid (error, path, "expected 64 lower-case hex digits");
   return TRUE;
 }

@@ -41,6 +41,18 @@ pl_manifest_free (PlManifest *m)
   g_free (m);
 }
 
+const PlManifestRepo *
+pl_manifest_repo_find (GPtrArray *repos, const char *id)
+{
+  for (guint i = 0; i < repos->len; i++)
+    {
+      const PlManifestRepo *r = repos->pdata[i];
+      if (g_str_equal (r->id, id))
+        return r;
+    }
+  return NULL;
+}
+
 char *
 pl_manifest_expand (const char *s, GHashTable *vars, const char *where, GError **error)
 {
@@ -246,14 +258,13 @@ load_into (PlManifest *m, const char *data, gsize len, const char *source, const
       PlManifestRepo *r = NULL;
       if (!parse_repo (json_object_array_get_idx (repos, i), p, vars, &r, error))
         return g_prefix_error (error, "%s: ", source), FALSE;
-      for (guint j = 0; j < m->repos->len; j++)
-        if (g_str_equal (((PlManifestRepo *) m->repos->pdata[j])->id, r->id))
-          {
-            g_set_error (error, PL_MANIFEST_ERROR, PL_MANIFEST_ERROR_INVALID,
-                         "%s: %s.id: repo \"%s\" is defined twice", source, p, r->id);
-            repo_free (r);
-            return FALSE;
-          }
+      if (pl_manifest_repo_find (m->repos, r->id))
+        {
+          g_set_error (error, PL_MANIFEST_ERROR, PL_MANIFEST_ERROR_INVALID,
+                       "%s: %s.id: repo \"%s\" is defined twice", source, p, r->id);
+          repo_free (r);
+          return FALSE;
+        }
       g_ptr_array_add (m->repos, r);
     }
   for (char **p = pkgs; p && *p; p++)

@@ -52,6 +52,9 @@ PlManifest *pl_manifest_load_data (const char *data, gsize len, const char *sour
                                    const char *base_dir, GHashTable *defines,
                                    const char *version_override, GError **error);
 
+/* The repo with ID among REPOS (PlManifestRepo*), or NULL. */
+const PlManifestRepo *pl_manifest_repo_find (GPtrArray *repos, const char *id);
+
 /* Expands ${name} references in S; an undefined name is an error naming WHERE. */
 char *pl_manifest_expand (const char *s, GHashTable *vars, const char *where, GError **error);
 

@@ -9,18 +9,6 @@
 
 G_DEFINE_QUARK (pl-pkgfetch-error-quark, pl_pkgfetch_error)
 
-static const PlManifestRepo *
-find_repo (GPtrArray *repos, const char *id)
-{
-  for (guint i = 0; i < repos->len; i++)
-    {
-      const PlManifestRepo *r = repos->pdata[i];
-      if (g_str_equal (r->id, id))
-        return r;
-    }
-  return NULL;
-}
-
 static gboolean
 verify (const PlPackage *pkg, int dfd, const char *path, GCancellable *cancellable,
         GError **error)
@@ -103,7 +91,7 @@ pl_pkgfetch_all (GPtrArray *pkgs, GPtrArray *repos, const char *cachedir,
   for (guint i = 0; i < pkgs->len; i++)
     {
       PlPackage *pkg = pkgs->pdata[i];
-      const PlManifestRepo *repo = find_repo (repos, pkg->repo_id);
+      const PlManifestRepo *repo = pl_manifest_repo_find (repos, pkg->repo_id);
       g_assert (repo != NULL);
       if (!fetch_one (pkg, repo, dfd, dir, &stats, cancellable, error))
         return FALSE;

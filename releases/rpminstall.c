@@ -222,15 +222,6 @@ on_notify (const void *h, const rpmCallbackType what, const rpm_loff_t amount,
   return NULL;
 }
 
-static const PlManifestRepo *
-find_repo (GPtrArray *repos, const char *id)
-{
-  for (guint i = 0; i < repos->len; i++)
-    if (g_str_equal (((PlManifestRepo *) repos->pdata[i])->id, id))
-      return repos->pdata[i];
-  return NULL;
-}
-
 /* Checks every package against its repo's keys; fills HEADERS in PKGS order. */
 static gboolean
 verify_all (GPtrArray *pkgs, GPtrArray *repos, GPtrArray *headers, GCancellable *cancellable,
@@ -399,7 +390,7 @@ pl_rpm_install (const char *rootdir, GPtrArray *pkgs, GPtrArray *repos,
   g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (free_header);
   g_ptr_array_set_size (headers, pkgs->len);
   for (guint i = 0; i < pkgs->len; i++)
-    g_assert (find_repo (repos, ((PlPackage *) pkgs->pdata[i])->repo_id));
+    g_assert (pl_manifest_repo_find (repos, ((PlPackage *) pkgs->pdata[i])->repo_id));
   gboolean ok = verify_all (pkgs, repos, headers, cancellable, error)
                 && run_transaction (rootdir, pkgs, headers, opts, error);
   captured_log = NULL;

@@ -108,17 +108,6 @@ pl_deployments_open (const char *path, GCancellable *cancellable, GError **error
   return g_steal_pointer (&self);
 }
 
-static gboolean
-is_checksum (const char *s)
-{
-  if (!s || strlen (s) != 64)
-    return FALSE;
-  for (const char *p = s; *p; p++)
-    if (!g_ascii_isxdigit (*p) || g_ascii_isupper (*p))
-      return FALSE;
-  return TRUE;
-}
-
 /* The boot entry's kernel arguments minus ostree=, which libostree owns. */
 static char *
 deployment_kargs (OstreeDeployment *d)
@@ -388,7 +377,7 @@ pl_deployments_deploy_commit (PlDeployments *self, const char *osname, const cha
 {
   if (!check_osname (self, osname, error))
     return FALSE;
-  if (!is_checksum (commit))
+  if (!pl_sha256_hex_valid (commit))
     return g_set_error (error, PL_DEPLOYMENTS_ERROR, PL_DEPLOYMENTS_ERROR_INVALID_ARGS,
                         "\"%s\" is not a commit checksum (64 lower-case hex digits)",
                         commit ? commit : ""), FALSE;

@@ -74,17 +74,6 @@ pl_state_free (PlState *s)
 }
 
 static gboolean
-is_checksum (const char *s)
-{
-  if (strlen (s) != 64)
-    return FALSE;
-  for (const char *p = s; *p; p++)
-    if (!g_ascii_isxdigit (*p) || g_ascii_isupper (*p))
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
 value_error (GError **error, const char *path, const char *key, const char *what)
 {
   g_autofree char *p = pl_json_path_key (path, key);
@@ -110,7 +99,7 @@ get_commit (json_object *o, const char *path, const char *key, gboolean required
   g_autofree char *c = NULL;
   if (!get_str (o, path, key, required, &c, error))
     return FALSE;
-  if (c && !is_checksum (c))
+  if (c && !pl_sha256_hex_valid (c))
     return value_error (error, path, key, "expected a commit checksum (64 lower-case hex)");
   *out = g_steal_pointer (&c);
   return TRUE;
