@@ -300,8 +300,7 @@ print_json (const Options *o, const Outcome *out, const GError *error, gboolean 
   g_autoptr(json_object) j = json_object_new_object ();
   json_object_object_add (j, "ok", json_object_new_boolean (error == NULL));
   json_object_object_add (j, "dry_run", json_object_new_boolean (o->dry_run));
-  json_object_object_add (j, "source", out->source ? json_object_new_string (out->source)
-                                                   : NULL);
+  json_object_object_add (j, "source", pl_json_string_or_null (out->source));
   json_object_object_add (j, "kind",
                           json_object_new_string (pl_config_kind_to_string (out->kind)));
   json_object *changes = json_object_new_array ();

@@ -216,6 +216,12 @@ pl_json_check_keys (json_object *obj, const char *path, const char *const *allow
   return TRUE;
 }
 
+json_object *
+pl_json_string_or_null (const char *s)
+{
+  return s ? json_object_new_string (s) : NULL;
+}
+
 char *
 pl_json_to_string_pretty (json_object *obj)
 {

@@ -49,6 +49,9 @@ gboolean pl_json_check_keys (json_object *obj, const char *path, const char *con
 char *pl_json_path_key (const char *path, const char *key);
 char *pl_json_path_index (const char *path, gsize i);
 
+/* A JSON string, or JSON null (NULL) when S is NULL: for optional output fields. */
+json_object *pl_json_string_or_null (const char *s);
+
 /* Serializes with two-space indentation and a trailing newline. */
 char *pl_json_to_string_pretty (json_object *obj);
 

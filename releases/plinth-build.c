@@ -2,6 +2,7 @@
  * library; each verb is one function with its options and help beside it. */
 #include "releases/compose.h"
 #include "releases/publish.h"
+#include "lib/json.h"
 #include "lib/log.h"
 
 #include <json-c/json.h>
@@ -50,18 +51,13 @@ print_tree_result (const PlComposeResult *r, gboolean json)
       json_object_object_add (o, "version", json_object_new_string (r->version));
       json_object_object_add (o, "arch", json_object_new_string (r->arch));
       json_object_object_add (o, "packages", json_object_new_int (r->n_packages));
-      json_object_object_add (o, "kernel", r->kernel_version
-                                               ? json_object_new_string (r->kernel_version)
-                                               : NULL);
+      json_object_object_add (o, "kernel", pl_json_string_or_null (r->kernel_version));
       json_object_object_add (o, "signed", json_object_new_boolean (r->signed_));
-      json_object_object_add (o, "gpg_key", r->gpg_key_id ? json_object_new_string (r->gpg_key_id)
-                                                          : NULL);
+      json_object_object_add (o, "gpg_key", pl_json_string_or_null (r->gpg_key_id));
       json_object_object_add (o, "sbom", json_object_new_string (r->sbom_path));
       json_object_object_add (o, "workdir", json_object_new_string (r->workdir));
       json_object_object_add (o, "sbom_sha256", json_object_new_string (r->sbom_sha256));
-      json_object_object_add (o, "lockfile", r->lockfile_path
-                                                 ? json_object_new_string (r->lockfile_path)
-                                                 : NULL);
+      json_object_object_add (o, "lockfile", pl_json_string_or_null (r->lockfile_path));
       json_object *t = json_object_new_object ();
       json_object_object_add (t, "resolve", json_object_new_double (r->t_resolve));
       json_object_object_add (t, "fetch", json_object_new_double (r->t_fetch));
@@ -70,8 +66,8 @@ print_tree_result (const PlComposeResult *r, gboolean json)
       json_object_object_add (t, "commit", json_object_new_double (r->t_commit));
       json_object_object_add (t, "total", json_object_new_double (r->t_total));
       json_object_object_add (o, "seconds", t);
-      printf ("%s\n", json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY
-                                                             | JSON_C_TO_STRING_NOSLASHESCAPE));
+      g_autofree char *text = pl_json_to_string_pretty (o);
+      fputs (text, stdout);
       json_object_put (o);
       return;
     }
@@ -188,7 +184,7 @@ print_publish_result (const PlPublishResult *r, gboolean json)
       json_object_object_add (o, "expires", json_object_new_string (exp));
       json_object_object_add (o, "republished", json_object_new_boolean (r->republished));
       json_object_object_add (o, "index", json_object_new_string (r->index_path));
-      json_object_object_add (o, "ref", r->site_ref ? json_object_new_string (r->site_ref) : NULL);
+      json_object_object_add (o, "ref", pl_json_string_or_null (r->site_ref));
       json_object *ds = json_object_new_array ();
       for (guint i = 0; i < r->deltas->len; i++)
         {
@@ -203,8 +199,8 @@ print_publish_result (const PlPublishResult *r, gboolean json)
           json_object_array_add (ds, jd);
         }
       json_object_object_add (o, "deltas", ds);
-      printf ("%s\n", json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY
-                                                             | JSON_C_TO_STRING_NOSLASHESCAPE));
+      g_autofree char *text = pl_json_to_string_pretty (o);
+      fputs (text, stdout);
       json_object_put (o);
       return;
     }

@@ -480,7 +480,7 @@ release_json (const char *version, const char *commit)
   if (!commit)
     return NULL;
   json_object *o = json_object_new_object ();
-  json_object_object_add (o, "version", version ? json_object_new_string (version) : NULL);
+  json_object_object_add (o, "version", pl_json_string_or_null (version));
   json_object_object_add (o, "commit", json_object_new_string (commit));
   return o;
 }

@@ -8,17 +8,11 @@
 G_DEFINE_QUARK (pl-status-error-quark, pl_status_error)
 
 static json_object *
-opt_string (const char *s)
-{
-  return s ? json_object_new_string (s) : NULL;
-}
-
-static json_object *
 deployment_to_json (const PlDeployment *d)
 {
   json_object *o = json_object_new_object ();
   json_object_object_add (o, "osname", json_object_new_string (d->osname));
-  json_object_object_add (o, "version", opt_string (d->version));
+  json_object_object_add (o, "version", pl_json_string_or_null (d->version));
   json_object_object_add (o, "commit", json_object_new_string (d->commit));
   json_object_object_add (o, "serial", json_object_new_int (d->serial));
   json_object_object_add (o, "index", json_object_new_int (d->index));
@@ -67,8 +61,8 @@ json_object *
 pl_status_to_json (const PlStatus *st)
 {
   json_object *o = json_object_new_object ();
-  json_object_object_add (o, "os", opt_string (st->osname));
-  json_object_object_add (o, "sysroot", opt_string (st->sysroot));
+  json_object_object_add (o, "os", pl_json_string_or_null (st->osname));
+  json_object_object_add (o, "sysroot", pl_json_string_or_null (st->sysroot));
   json_object_object_add (o, "sysroot_booted", json_object_new_boolean (st->sysroot_booted));
   json_object_object_add (o, "generated", json_object_new_int64 (st->now));
   json_object_object_add (o, "booted",
@@ -88,7 +82,7 @@ pl_status_to_json (const PlStatus *st)
     {
       policy = json_object_new_object ();
       json_object_object_add (policy, "decision", json_object_new_string (st->policy_kind));
-      json_object_object_add (policy, "reason", opt_string (st->policy_reason));
+      json_object_object_add (policy, "reason", pl_json_string_or_null (st->policy_reason));
     }
   json_object_object_add (o, "policy", policy);
 
@@ -108,7 +102,7 @@ pl_status_to_json (const PlStatus *st)
   if (s && s->staged_commit)
     {
       staged_rec = json_object_new_object ();
-      json_object_object_add (staged_rec, "version", opt_string (s->staged_version));
+      json_object_object_add (staged_rec, "version", pl_json_string_or_null (s->staged_version));
       json_object_object_add (staged_rec, "commit", json_object_new_string (s->staged_commit));
       json_object_object_add (staged_rec, "time", json_object_new_int64 (s->staged_time));
     }
@@ -118,14 +112,14 @@ pl_status_to_json (const PlStatus *st)
     {
       PlFailedRelease *f = s->failed->pdata[i];
       json_object *fo = json_object_new_object ();
-      json_object_object_add (fo, "version", opt_string (f->version));
+      json_object_object_add (fo, "version", pl_json_string_or_null (f->version));
       json_object_object_add (fo, "commit", json_object_new_string (f->commit));
       json_object_object_add (fo, "reason", json_object_new_string (f->reason));
       json_object_object_add (fo, "time", json_object_new_int64 (f->time));
       json_object_array_add (failed, fo);
     }
   json_object_object_add (o, "failed_releases", failed);
-  json_object_object_add (o, "state_error", opt_string (st->state_error));
+  json_object_object_add (o, "state_error", pl_json_string_or_null (st->state_error));
   return o;
 }
 
